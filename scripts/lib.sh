@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# Shared shell functions of racefix's scripts: messages, the cache, the
+# driver table, kernel resolution and the private apt configuration.
+# Sourced by scripts/* and tests/*; depends on nothing but coreutils, awk,
+# dpkg and apt.
+
+RACEFIX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RACEFIX_CACHE=${RACEFIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/racefix}
+RACEFIX_SERIES=$(awk '!/^#/ && NF { printf "%s%s", s, $1; s = " " }' "$RACEFIX_TOP/scripts/series.txt")
+export RACEFIX_SERIES
+
+# Exit status of a kernel racefix cannot serve (unsupported series, no
+# headers, no source): the caller skips it, as DKMS does with 77.
+EX_SKIP=77
+
+msg() { printf 'racefix: %s\n' "$*" >&2; }
+die() { msg "error: $*"; exit 1; }
+skip() { msg "skipping kernel ${KVER:-?}: $*"; exit "$EX_SKIP"; }
+
+# drivers: print the driver table without comments; columns:
+# driver module dir tree-path config
+drivers() { grep -v '^#' "$RACEFIX_TOP/scripts/drivers.txt" | grep -v '^$'; }
+
+# driver_field DRIVER COLUMN: one column (1-5) of a driver's row.
+driver_field() {
+	drivers | awk -v d="$1" -v c="$2" '$1 == d { print $c; f = 1 } END { exit !f }' ||
+		die "unknown driver '$1' (known: $(drivers | awk '{ printf "%s ", $1 }'))"
+}
+
+# distro_of SERIES: the Debian codename that ships a series.
+distro_of() { awk -v s="$1" '!/^#/ && $1 == s { print $2 }' "$RACEFIX_TOP/scripts/series.txt"; }
+
+# series_of VERSION: 6.1.0-56-amd64 -> 6.1, 6.12.117+deb13-amd64 -> 6.12.
+series_of() { printf '%s\n' "$1" | sed -nE 's/^([0-9]+\.[0-9]+).*/\1/p'; }
+
+# upstream_of DEBVERSION: 6.12.117-1~deb12u1 -> 6.12.117
+upstream_of() { printf '%s\n' "${1%%-*}"; }
+
+# tree_version DIR: the Linux version (6.1.192) of a kernel tree's Makefile.
+tree_version() {
+	awk -F' *= *' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
+		$1 == "SUBLEVEL" { s = $2 } END { if (v != "") print v "." p "." s }' "$1/Makefile"
+}
+
+# kernel_pkgversion KVER KDIR: the Debian package version of a kernel, from
+# dpkg when its headers are installed, else from the headers' UTS_VERSION.
+kernel_pkgversion() {
+	local v
+	v=$(dpkg-query -W -f='${Version}' "linux-headers-$1" 2>/dev/null) ||
+		v=$(sed -nE 's/.*UTS_VERSION .* Debian ([^ ]+) .*/\1/p' \
+			"$2"/include/generated/utsversion.h \
+			"$2"/include/generated/compile.h 2>/dev/null | head -n 1)
+	printf '%s\n' "$v"
+}
+
+# kernel_config KDIR SYMBOL: the value of a config symbol (m, y or empty).
+kernel_config() {
+	sed -n "s/^$2=//p" "$1/include/config/auto.conf" 2>/dev/null
+}
+
+# The private apt configuration: Debian's suites of all supported series,
+# with its own lists, so that the host's apt state is never touched.
+apt_private_setup() {
+	local dir=$RACEFIX_CACHE/apt mirror=${RACEFIX_MIRROR:-http://deb.debian.org}
+	local key=/usr/share/keyrings/debian-archive-keyring.gpg suite
+	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+	{
+		for suite in bullseye bookworm bookworm-backports trixie; do
+			echo "deb [signed-by=$key] $mirror/debian $suite main"
+		done
+		for suite in bullseye-security bookworm-security trixie-security; do
+			echo "deb [signed-by=$key] $mirror/debian-security $suite main"
+		done
+	} >"$dir/sources.list"
+	APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=-
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir"
+		-o APT::Sandbox::User=root)
+	if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mmin -360 2>/dev/null)" ]; then
+		msg "updating the private apt lists in $dir"
+		apt-get "${APT_OPTS[@]}" -qq update >&2 || die "apt-get update failed"
+	fi
+}
+
+# apt_opts: the apt options to use; the host's own configuration unless
+# RACEFIX_APT=private asks for the private one.
+apt_opts() {
+	APT_OPTS=(-o APT::Sandbox::User=root)
+	[ "${RACEFIX_APT:-}" = private ] && apt_private_setup
+	return 0
+}
