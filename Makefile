@@ -1,0 +1,31 @@
+# racefix: nvme-tcp, nvme (PCI), smc and rpcrdma modules with the race
+# fixes their Debian kernel lacks. See README.md.
+#
+#   make [KVER=release] [KDIR=headers] [KSRC=tree] [DRIVERS="nvme-tcp ..."]
+#   make clean | check | ledger
+#
+# DKMS runs `make KVER=$kernelver` (dkms.conf); the modules land in
+# build/$(KVER)/<driver dir>/<kernel tree path>/.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+KSRC ?=
+DRIVERS ?=
+
+all: modules
+
+modules:
+	scripts/build --kver $(KVER) --kdir $(KDIR) $(if $(KSRC),--ksrc $(KSRC)) $(DRIVERS)
+
+clean:
+	rm -rf build/$(KVER)
+
+# the test suite: tests/check [group/test...]; T= picks tests
+check:
+	tests/check $(T)
+
+ledger:
+	@for s in $$(awk '!/^#/ && NF { print $$1 }' scripts/series.txt); do \
+		echo "== Linux $$s"; scripts/ledger table $$s; echo; done
+
+.PHONY: all modules clean check ledger
