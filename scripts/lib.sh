@@ -81,6 +81,16 @@ apt_private_setup() {
 	fi
 }
 
+# apt_newest PKG SERIES: the newest version of PKG for SERIES that the
+# series' distro serves (its own suites and its security suite).
+apt_newest() {
+	local distro
+	distro=$(distro_of "$2")
+	apt-cache "${APT_OPTS[@]}" madison "$1" |
+		awk -F' *[|] *' -v d="$distro" -v s="$2." '$3 ~ " " d "(-security)?/" && index($2, s) == 1 { print $2 }' |
+		sort -V | tail -n 1
+}
+
 # apt_opts: the apt options to use; the host's own configuration unless
 # RACEFIX_APT=private asks for the private one.
 apt_opts() {
