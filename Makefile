@@ -2,7 +2,7 @@
 # fixes their Debian kernel lacks. See README.md.
 #
 #   make [KVER=release] [KDIR=headers] [KSRC=tree] [DRIVERS="nvme-tcp ..."]
-#   make clean | check | ledger
+#   make prepare | clean | check | ledger
 #
 # DKMS runs `make KVER=$kernelver` (dkms.conf); the modules land in
 # build/$(KVER)/<driver dir>/<kernel tree path>/.
@@ -17,6 +17,11 @@ all: modules
 modules:
 	scripts/build --kver $(KVER) --kdir $(KDIR) $(if $(KSRC),--ksrc $(KSRC)) $(DRIVERS)
 
+# import and patch the sources of KVER's exact Debian version, no compile:
+# what an offline DKMS build of that kernel needs beforehand
+prepare:
+	scripts/build --prepare-only --kver $(KVER) --kdir $(KDIR) $(if $(KSRC),--ksrc $(KSRC)) $(DRIVERS)
+
 clean:
 	rm -rf build/$(KVER)
 
@@ -28,4 +33,4 @@ ledger:
 	@for s in $$(awk '!/^#/ && NF { print $$1 }' scripts/series.txt); do \
 		echo "== Linux $$s"; scripts/ledger table $$s; echo; done
 
-.PHONY: all modules clean check ledger
+.PHONY: all modules prepare clean check ledger

@@ -58,6 +58,71 @@ kernel_config() {
 	sed -n "s/^$2=//p" "$1/include/config/auto.conf" 2>/dev/null
 }
 
+# source_local SERIES VERSION: the directory of imported sources of
+# linux-source-SERIES at VERSION already here: bundled with the package
+# (sources/), or in the cache. Fails when there is none.
+source_local() {
+	local dir
+	for dir in "$RACEFIX_TOP/sources/linux-source-$1_$2" "$RACEFIX_CACHE/src/linux-source-$1_$2"; do
+		[ -f "$dir/.racefix-source" ] && { printf '%s\n' "$dir"; return 0; }
+	done
+	return 1
+}
+
+# serve_modules KVER [KDIR]: the modules racefix builds for a kernel: those
+# of its drivers that the kernel's config builds as modules (=m).
+serve_modules() {
+	local kdir=${2:-/lib/modules/$1/build} module config
+	drivers | while read -r _ module _ _ config; do
+		[ "$(kernel_config "$kdir" "$config")" = m ] && echo "$module"
+	done
+}
+
+# serve_check KVER [KDIR [online]]: fails, saying why, when racefix cannot
+# serve a kernel: a series it does not serve, no headers, none of the
+# drivers built as modules, or (unless "online": the caller may download)
+# no imported sources of the kernel's exact Debian version.
+serve_check() {
+	local kver=$1 kdir=${2:-/lib/modules/$1/build} series kpkg
+	series=$(series_of "$kver")
+	case " $RACEFIX_SERIES " in
+	*" $series "*) ;;
+	*) echo "Linux ${series:-?} is not a series racefix serves ($RACEFIX_SERIES)"; return 1 ;;
+	esac
+	if [ ! -f "$kdir/Makefile" ] || [ ! -f "$kdir/include/config/auto.conf" ]; then
+		echo "no kernel headers at $kdir (install linux-headers-$kver)"
+		return 1
+	fi
+	if [ -z "$(serve_modules "$kver" "$kdir")" ]; then
+		echo "its config builds none of the drivers as modules"
+		return 1
+	fi
+	[ "${3:-}" = online ] && return 0
+	kpkg=$(kernel_pkgversion "$kver" "$kdir")
+	if ! source_local "$series" "$kpkg" >/dev/null; then
+		echo "no sources of linux-source-$series ${kpkg:-?} here (make prepare KVER=$kver imports them)"
+		return 1
+	fi
+}
+
+# dkms_autoinstall_target: the kernel a running 'dkms autoinstall' works
+# on; fails when this process is no dkms autoinstall.
+dkms_autoinstall_target() {
+	local -a a
+	local i act='' k=''
+	mapfile -d '' a </proc/$$/cmdline 2>/dev/null || return 1
+	for ((i = 0; i < ${#a[@]}; i++)); do
+		case ${a[i]} in
+		autoinstall) act=1 ;;
+		-k | --kernelver) k=${a[i + 1]:-} ;;
+		-k=* | --kernelver=*) k=${a[i]#*=} ;;
+		esac
+	done
+	[ -n "$act" ] || return 1
+	k=${k:-$(uname -r)}
+	printf '%s\n' "${k%%/*}"
+}
+
 # The private apt configuration: Debian's suites of all supported series,
 # with its own lists, so that the host's apt state is never touched.
 apt_private_setup() {
