@@ -5,7 +5,15 @@
 # dpkg and apt.
 
 RACEFIX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RACEFIX_CACHE=${RACEFIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/racefix}
+# The cache of downloads and imports: /var/cache/racefix for root (DKMS
+# builds run as root), else the user's cache directory.
+if [ -z "${RACEFIX_CACHE:-}" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		RACEFIX_CACHE=/var/cache/racefix
+	else
+		RACEFIX_CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/racefix
+	fi
+fi
 RACEFIX_SERIES=$(awk '!/^#/ && NF { printf "%s%s", s, $1; s = " " }' "$RACEFIX_TOP/scripts/series.txt")
 export RACEFIX_SERIES
 
