@@ -27,6 +27,7 @@ clean:
 
 # the test suite: tests/check [group/test...]; T= picks tests
 check:
+	@$(MAKE) -s ledger
 	tests/check $(T)
 
 ledger:
