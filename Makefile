@@ -2,7 +2,7 @@
 # fixes their Debian kernel lacks. See README.md.
 #
 #   make [KVER=release] [KDIR=headers] [KSRC=tree] [DRIVERS="nvme-tcp ..."]
-#   make prepare | clean | check | ledger
+#   make prepare | clean | check | ledger | deb
 #
 # DKMS runs `make KVER=$kernelver` (dkms.conf); the modules land in
 # build/$(KVER)/<driver dir>/<kernel tree path>/.
@@ -30,8 +30,18 @@ check:
 	@$(MAKE) -s ledger
 	tests/check $(T)
 
+# the QEMU regression lab (tests/lab/run) on Debian kernels: KERNELS="5.10 6.1 6.12"
+lab: KERNELS ?= 6.1
+lab:
+	tests/lab/run --kernels "$(KERNELS)"
+
+# the Debian packages (debian/, built by scripts/deb) in build/deb/; they
+# bundle the Debian driver sources of each series' newest kernel
+deb:
+	scripts/deb
+
 ledger:
 	@for s in $$(awk '!/^#/ && NF { print $$1 }' scripts/series.txt); do \
 		echo "== Linux $$s"; scripts/ledger table $$s; echo; done
 
-.PHONY: all modules prepare clean check ledger
+.PHONY: all modules prepare clean check ledger deb lab
