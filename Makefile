@@ -30,6 +30,11 @@ check:
 	@$(MAKE) -s ledger
 	tests/check $(T)
 
+# check plus the slow tests: the lab's reproducers, the SMC pair, the matrix
+check-full:
+	@$(MAKE) -s ledger
+	RACEFIX_CHECK=full tests/check $(T)
+
 # the QEMU regression lab (tests/lab/run) on Debian kernels: KERNELS="5.10 6.1 6.12"
 lab: KERNELS ?= 6.1
 lab:
@@ -44,4 +49,4 @@ ledger:
 	@for s in $$(awk '!/^#/ && NF { print $$1 }' scripts/series.txt); do \
 		echo "== Linux $$s"; scripts/ledger table $$s; echo; done
 
-.PHONY: all modules prepare clean check ledger deb lab
+.PHONY: all modules prepare clean check check-full ledger deb lab
