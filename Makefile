@@ -41,7 +41,7 @@ lab:
 	tests/lab/run --kernels "$(KERNELS)"
 
 # the Debian packages (debian/, built by scripts/deb) in build/deb/; they
-# bundle the Debian driver sources of each series' newest kernel
+# bundle the Debian driver sources of each series' newest kernel image
 deb:
 	scripts/deb
 
