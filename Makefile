@@ -40,6 +40,12 @@ lab: KERNELS ?= 6.1
 lab:
 	tests/lab/run --kernels "$(KERNELS)"
 
+# every race fix's proof in one run (tests/lab/repro): reproducers on the
+# fix's affected and fixed debug builds; FIXES= founding, later or names
+repro: KERNELS ?= 6.1
+repro:
+	tests/lab/repro --kernels "$(KERNELS)" $(if $(FIXES),--fixes "$(FIXES)")
+
 # the Debian packages (debian/, built by scripts/deb) in build/deb/; they
 # bundle the Debian driver sources of each series' newest kernel image
 deb:
@@ -49,4 +55,4 @@ ledger:
 	@for s in $$(awk '!/^#/ && NF { print $$1 }' scripts/series.txt); do \
 		echo "== Linux $$s"; scripts/ledger table $$s; echo; done
 
-.PHONY: all modules prepare clean check check-full ledger deb lab
+.PHONY: all modules prepare clean check check-full ledger deb lab repro
