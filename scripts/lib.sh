@@ -38,6 +38,12 @@ driver_field() {
 # distro_of SERIES: the Debian codename that ships a series.
 distro_of() { awk -v s="$1" '!/^#/ && $1 == s { print $2 }' "$RACEFIX_TOP/scripts/series.txt"; }
 
+# series_named NAME: the series a name stands for, a series (5.10) or its
+# Debian codename (bullseye); nothing for a name series.txt does not know.
+series_named() {
+	awk -v n="$1" '!/^#/ && ($1 == n || $2 == n) { print $1 }' "$RACEFIX_TOP/scripts/series.txt"
+}
+
 # series_of VERSION: 6.1.0-56-amd64 -> 6.1, 6.12.117+deb13-amd64 -> 6.12.
 series_of() { printf '%s\n' "$1" | sed -nE 's/^([0-9]+\.[0-9]+).*/\1/p'; }
 
